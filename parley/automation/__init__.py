@@ -1,0 +1,1 @@
+"""Automation: procedures (AOPs) and the knowledge base."""

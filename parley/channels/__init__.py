@@ -1,0 +1,1 @@
+"""Channel adapters. Each family package exposes ``router`` and ``senders(settings)``."""

@@ -1,0 +1,173 @@
+"""Files in a web chat: the visitor's uploads, and signed expiring URLs to read attachments back.
+
+``POST /widget/v1/{channel_id}/chats/{chat_id}/files`` (multipart: ``file``, ``client_message_id``,
+optional ``text``) stores the bytes as a ``StoredFile`` of the channel's organization and ingests a
+customer message carrying it, in one transaction. It is idempotent like a text message: a retry
+with the same ``client_message_id`` answers with the stored message (and keeps no second copy).
+
+What is accepted is decided from the bytes, never from the browser's declared type or the name:
+PNG, JPEG, GIF, WebP, PDF and UTF-8 text. SVG and HTML are refused (they would run script).
+The size limit is ``config["max_upload_bytes"]`` (see ``fileurls.max_upload_bytes``), and every
+request is also bounded by ``PARLEY_MAX_BODY_BYTES``.
+
+``GET /widget/v1/{channel_id}/files/{file_id}?expires=&sig=`` serves an attachment. The signature
+(HMAC-SHA256 under the app's secret key) covers the organization, the channel, the file and the
+expiry, and the file is loaded scoped to the channel's organization, so a URL works only for its
+own tenant, only until it expires, and cannot be edited into another file's. Images are served
+inline, everything else as a download, always with ``nosniff`` and a sandboxing policy.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from sqlalchemy import select
+
+from parley.api.deps import services
+from parley.channels.webchat import chats
+from parley.channels.webchat.api import VisitorId, WidgetChannel, _event, _message_view
+from parley.channels.webchat.cors import WidgetRoute
+from parley.channels.webchat.fileurls import max_upload_bytes, signature, with_urls
+from parley.channels.webchat.schemas import VisitorMessage
+from parley.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from parley.files import do_store_file
+from parley.ingest.event import Attachment, Happening
+from parley.ingest.pipeline import do_ingest
+from parley.models import StoredFile
+
+router = APIRouter(
+    prefix="/widget/v1/{channel_id}", route_class=WidgetRoute, include_in_schema=False
+)
+INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+CLIENT_ID = r"^[A-Za-z0-9_.:-]+$"
+
+
+def sniff(data: bytes) -> str | None:
+    """The type of ``data`` by its content, or None when it is not an accepted kind."""
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<", b"\xef\xbb\xbf<")) or b"\x00" in data:
+        return None  # markup (HTML, SVG, XML) or binary
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain"
+
+
+@router.post(
+    "/chats/{chat_id}/files", status_code=status.HTTP_201_CREATED, response_model=VisitorMessage
+)
+async def upload(
+    request: Request,
+    response: Response,
+    channel: WidgetChannel,
+    visitor: VisitorId,
+    chat_id: str,
+    file: Annotated[UploadFile, File()],
+    client_message_id: Annotated[str, Form(min_length=1, max_length=100, pattern=CLIENT_ID)],
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> dict[str, Any]:
+    svc = services(request)
+    limit = max_upload_bytes(channel, svc.settings)
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"a file is at most {limit} bytes")
+    if not data:
+        raise InvalidInput("the file is empty", fields={"file": "empty"})
+    kind = sniff(data)
+    if kind is None:
+        raise InvalidInput(
+            "this kind of file is not accepted: send an image, a PDF or a text file",
+            fields={"file": "unsupported type"},
+        )
+    chat_id = chats.canonical_chat_id(chat_id)
+    provider_id = f"{chat_id}:{client_message_id}"
+    async with svc.db.transaction() as session:
+        await chats.access_chat(session, channel=channel, chat_id=chat_id, visitor_id=visitor)
+        existing = await chats.stored(session, channel, provider_id)
+        if existing is None and await chats.stored(session, channel, chats.marker(chat_id, "end")):
+            raise Conflict("this chat has ended; start a new chat")
+        stored: StoredFile | None = None
+        if existing is None:
+            stored = await do_store_file(
+                session,
+                organization_id=channel.organization_id,
+                filename=file.filename or "attachment",
+                content_type=kind,
+                data=data,
+            )
+        attachments = (
+            (Attachment(stored.filename, kind, stored.size, storage_key=str(stored.id)),)
+            if stored is not None
+            else ()
+        )
+        event = _event(
+            channel,
+            visitor,
+            chat_id,
+            Happening.message,
+            provider_id,
+            text=text or (stored.filename if stored is not None else ""),
+            attachments=attachments,
+        )
+        result = await do_ingest(session, event=event)
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    if result.duplicate or not text:
+        assert result.message is not None
+        text = result.message.text  # a retry: the first upload's message stands
+    return with_urls(svc.settings, channel, _message_view(result, text))
+
+
+@router.get("/files/{file_id}")
+async def download(
+    request: Request, channel: WidgetChannel, file_id: str, expires: int = 0, sig: str = ""
+) -> Response:
+    svc = services(request)
+    expected = signature(svc.settings, channel, file_id, expires)
+    if not hmac.compare_digest(expected, sig) or expires < time.time():
+        raise NotFound("file not found")  # expired and forged look alike
+    try:
+        fid = uuid.UUID(file_id)
+    except ValueError:
+        raise NotFound("file not found") from None
+    async with svc.db.transaction() as session:
+        found = (
+            await session.execute(
+                select(StoredFile).where(
+                    StoredFile.id == fid, StoredFile.organization_id == channel.organization_id
+                )
+            )
+        ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("file not found")
+    inline = found.content_type in INLINE
+    disposition = "inline" if inline else "attachment"
+    media = found.content_type if inline else "application/octet-stream"
+    return Response(
+        content=found.data,
+        media_type=media,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
+            "Cache-Control": "private, max-age=300",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        },
+    )
