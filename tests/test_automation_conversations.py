@@ -59,11 +59,12 @@ class Chat:
             if self.interaction_id is None
             else ThreadHints(refers_to=(self.key,)),
         )
+        # Counted before ingest: a live server's runner may answer before this call looks again.
+        before = await self._count() if self.interaction_id is not None else 0
         async with self.tenant.db.transaction() as s:
             result = await do_ingest(s, event=event)
         assert result.interaction is not None
         self.interaction_id = result.interaction.id
-        before = await self._count()
         await self._turn_done(result.message)
         return (await self.replies())[before:]
 
