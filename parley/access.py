@@ -22,6 +22,7 @@ from parley.actors import Actor
 from parley.errors import NotFound
 from parley.models import (
     AiAgent,
+    ApiKey,
     Channel,
     Contact,
     Faq,
@@ -37,6 +38,7 @@ from parley.models import (
     QueueMember,
     Resource,
     Review,
+    ScheduledMessage,
     Scorecard,
     User,
 )
@@ -49,6 +51,7 @@ T = TypeVar(
     Queue,
     Message,
     Channel,
+    ApiKey,
     Flow,
     Procedure,
     AiAgent,
@@ -58,6 +61,7 @@ T = TypeVar(
     Resource,
     Scorecard,
     Review,
+    ScheduledMessage,
 )
 
 
@@ -224,6 +228,16 @@ async def access_member(
     return row[0], row[1]
 
 
+async def access_api_key(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    api_key_id: uuid.UUID | str,
+    lock: bool = False,
+) -> ApiKey:
+    return await _scoped(session, ApiKey, organization_id, api_key_id, "API key", lock=lock)
+
+
 async def access_organization_by_slug(session: AsyncSession, *, slug: str) -> Organization:
     found = (
         await session.execute(select(Organization).where(Organization.slug == slug))
@@ -325,3 +339,28 @@ async def access_review(
         if interaction is not None and may_see(viewer, queue_ids, interaction):
             return found
     raise NotFound("review not found")
+
+
+async def access_scheduled_message(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    scheduled_id: uuid.UUID | str,
+    viewer: Actor | None = None,
+    lock: bool = False,
+) -> ScheduledMessage:
+    """A reply waiting to be sent; with ``viewer``, only one on an interaction they may see."""
+    found = await _scoped(
+        session, ScheduledMessage, organization_id, scheduled_id, "scheduled message", lock=lock
+    )
+    if viewer is not None:
+        try:
+            await access_interaction(
+                session,
+                organization_id=organization_id,
+                interaction_id=found.interaction_id,
+                viewer=viewer,
+            )
+        except NotFound:
+            raise NotFound("scheduled message not found") from None
+    return found

@@ -25,6 +25,7 @@ from parley.models.organization import (
     WebSession,
 )
 from parley.models.queue import Queue, QueueMember
+from parley.models.scheduled import ScheduledMessage
 
 __all__ = [
     "Activity",
@@ -55,6 +56,7 @@ __all__ = [
     "QueueMember",
     "Resource",
     "Review",
+    "ScheduledMessage",
     "Scorecard",
     "StoredFile",
     "Tag",

@@ -136,3 +136,12 @@ class RoutingStrategy(StrEnum):
     least_busy = "least_busy"
     longest_idle = "longest_idle"
     skills = "skills"
+
+
+class ScheduledStatus(StrEnum):
+    """A reply written now to leave later ("send later")."""
+
+    scheduled = "scheduled"
+    sent = "sent"
+    cancelled = "cancelled"
+    failed = "failed"

@@ -332,7 +332,7 @@
   var refreshPanels = debounce(function () {
     fetchText("/console/i/" + main.dataset.number + "/panels").then(function (html) {
       var doc = parseHTML(html);
-      ["i-header", "i-details", "i-activity"].forEach(function (id) {
+      ["i-header", "i-scheduled", "i-details", "i-activity"].forEach(function (id) {
         var fresh = doc.getElementById(id);
         var current = $(id);
         if (fresh && current) current.replaceWith(document.adoptNode(fresh));
@@ -487,7 +487,8 @@
       if (button.dataset.dialog) openDialog(button.dataset.dialog);
       if (button.hasAttribute("data-close")) button.closest("dialog").close();
     });
-    Array.prototype.forEach.call(document.querySelectorAll("dialog form"), function (f) {
+    // Forms with their own handler (data-handler: console-later.js) are left to it.
+    Array.prototype.forEach.call(document.querySelectorAll("dialog form:not([data-handler])"), function (f) {
       f.addEventListener("submit", function (e) { e.preventDefault(); submitDialog(f); });
     });
     scrollTranscript();
@@ -601,6 +602,8 @@
       click("btn-wrap-up");
     } else if (page === "interaction" && key === "e") {
       click("btn-complete");
+    } else if (page === "interaction" && key === "l") {
+      click("composer-later");
     } else if (page === "interaction" && key === "u") {
       location.href = "/console";
     } else {
@@ -628,6 +631,10 @@
 
   bindPresence();
   if (page === "interaction") { bindInteraction(); syncComposer(); }
+  // Another script changed something this page shows (console-later.js scheduled a reply).
+  window.addEventListener("parley-changed", function () {
+    if (page === "interaction") refreshPanels();
+  });
   if (page === "board") drawChart();
   connect();
 
