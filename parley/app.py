@@ -15,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parley import __version__, webhooks
 from parley.analytics import jobs as analytics_jobs
 from parley.api import analytics as analytics_api
+from parley.api import api_keys as api_keys_api
+from parley.api import canned_replies as canned_replies_api
 from parley.api import coaching as coaching_api
 from parley.api import directory, errors, flows, interactions, knowledge, procedures
 from parley.api import routing as routing_api
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(interactions.router)
     api.include_router(interactions.messages_router)
     api.include_router(directory.router)
+    api.include_router(api_keys_api.router)
+    api.include_router(canned_replies_api.router)
     api.include_router(flows.router)
     api.include_router(routing_api.router)
     api.include_router(webhooks_api.router)

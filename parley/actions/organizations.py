@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
-from parley.access import access_member
+from parley.access import access_api_key, access_member
+from parley.actors import Actor
 from parley.errors import Conflict, InvalidInput
 from parley.models import AgentProfile, ApiKey, Membership, Organization, User
 from parley.models.enums import Presence, Role
@@ -126,3 +129,95 @@ async def do_create_api_key(
     session.add(key)
     await session.flush()
     return key, secret
+
+
+async def do_revoke_api_key(
+    session: AsyncSession, *, actor: Actor, api_key_id: uuid.UUID
+) -> ApiKey:
+    """Revoke a key: it stops authenticating at once (``principal_from_api_key`` skips revoked
+    keys). Revoking a revoked key changes nothing, so a retried request is harmless."""
+    actor.require(Role.admin, "managing API keys")
+    key = await access_api_key(
+        session, organization_id=actor.organization_id, api_key_id=api_key_id, lock=True
+    )
+    if key.revoked_at is None:
+        key.revoked_at = clock.now()
+        await session.flush()
+    return key
+
+
+@dataclass(frozen=True)
+class NewMember:
+    user: User
+    membership: Membership
+    # Set only when Parley chose the password: shown to the admin once, stored only as a hash.
+    generated_password: str | None
+    # The email already had an account (in another organization): its name and password stay.
+    existing_account: bool
+
+
+async def do_add_person(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    passwords: Passwords,
+) -> NewMember:
+    """Make the person with this email a member, creating their account if there is none.
+
+    An existing account is only given a membership: another organization's admin must not be
+    able to rename it or set its password."""
+    actor.require(Role.admin, "adding people")
+    user = await user_by_email(session, email)
+    if user is not None:
+        membership = await _add_member_once(session, actor.organization_id, user.id, role)
+        return NewMember(user, membership, None, existing_account=True)
+    generated = None if password else secrets.token_urlsafe(12)
+    user = await do_create_user(
+        session, email=email, name=name, password=password or generated, passwords=passwords
+    )
+    membership = await _add_member_once(session, actor.organization_id, user.id, role)
+    return NewMember(user, membership, generated, existing_account=False)
+
+
+async def _add_member_once(
+    session: AsyncSession, organization_id: uuid.UUID, user_id: uuid.UUID, role: Role
+) -> Membership:
+    try:
+        return await do_add_member(
+            session, organization_id=organization_id, user_id=user_id, role=role
+        )
+    except Conflict as exc:
+        raise Conflict(exc.message, fields={"email": "already a member"}) from None
+
+
+async def do_set_member_role(
+    session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, role: Role
+) -> Membership:
+    """Change a member's role; it applies to their next request (sessions read it each time).
+
+    The last admin cannot step down: nobody would be left to manage the organization."""
+    actor.require(Role.admin, "changing roles")
+    _, membership = await access_member(
+        session, organization_id=actor.organization_id, user_id=user_id
+    )
+    if membership.role == Role.admin and role != Role.admin:
+        # Locked, so two admins demoting each other at once cannot both succeed.
+        admins = await session.execute(
+            select(Membership.id)
+            .where(
+                Membership.organization_id == actor.organization_id,
+                Membership.role == Role.admin,
+            )
+            .with_for_update()
+        )
+        if len(admins.all()) <= 1:
+            raise Conflict(
+                "the organization needs at least one admin", fields={"role": "last admin"}
+            )
+    membership.role = role
+    await session.flush()
+    return membership

@@ -1,15 +1,16 @@
-"""/api/v1 contacts, queues, users and tags."""
+"""/api/v1 contacts, queues, users (adding people, changing roles) and tags."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.access import parse_id
 from parley.actions import contacts as ca
+from parley.actions import organizations as oa
 from parley.actions import queues as qa
 from parley.api.deps import Ctx
 from parley.errors import InvalidInput
@@ -26,6 +27,7 @@ from parley.schemas.contacts import (
     QueueUpdate,
     UserRead,
 )
+from parley.schemas.organizations import UserCreate, UserCreated, UserUpdate
 
 router = APIRouter()
 
@@ -175,6 +177,51 @@ async def get_user(ctx: Ctx, user_id: str) -> UserRead:
     async with ctx.db.transaction() as session:
         return await d.user_read(
             session, organization_id=ctx.actor.organization_id, user_id=user_id
+        )
+
+
+@router.post(
+    "/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated, tags=["users"]
+)
+async def create_user(ctx: Ctx, body: UserCreate, response: Response) -> UserCreated:
+    """Add a person (admins): a new account, or a membership for an email that already has one
+    in another organization (409 if already a member here). Without a password Parley generates
+    one and answers it this once (``Cache-Control: no-store``: not kept for Idempotency-Key)."""
+    response.headers["Cache-Control"] = "no-store"
+    async with ctx.db.transaction() as session:
+        added = await oa.do_add_person(
+            session,
+            actor=ctx.actor,
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password or None,
+            passwords=ctx.svc.passwords,
+        )
+        read = await d.user_read(
+            session, organization_id=ctx.actor.organization_id, user_id=added.user.id
+        )
+        return UserCreated.model_validate(
+            {
+                **read.model_dump(),
+                "password": added.generated_password,
+                "existing_account": added.existing_account,
+            }
+        )
+
+
+@router.patch("/users/{user_id}", response_model=UserRead, tags=["users"])
+async def update_user(ctx: Ctx, user_id: str, body: UserUpdate) -> UserRead:
+    """Change a member's role (admins). Memberships have no on/off switch: there is nothing
+    else to change here (a person's name and password are their own)."""
+    if body.role is None:
+        raise InvalidInput("nothing to change")
+    async with ctx.db.transaction() as session:
+        membership = await oa.do_set_member_role(
+            session, actor=ctx.actor, user_id=parse_id(user_id, "user"), role=body.role
+        )
+        return await d.user_read(
+            session, organization_id=membership.organization_id, user_id=membership.user_id
         )
 
 

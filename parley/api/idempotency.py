@@ -243,9 +243,13 @@ class Idempotency:
         assert start is not None
         status = int(start["status"])
         text = b"".join(chunks)
+        headers = dict(start.get("headers", ()))
+        # An answer marked no-store holds a secret that is stored only as a hash (a new API key,
+        # a generated password): keeping it would defeat the hash, so a retry runs again.
+        secret = b"no-store" in headers.get(b"cache-control", b"")
         async with svc.db.transaction() as session:
-            if status < 500 and status not in NOT_KEPT:
-                media = dict(start.get("headers", ())).get(b"content-type", b"").decode("latin-1")
+            if status < 500 and status not in NOT_KEPT and not secret:
+                media = headers.get(b"content-type", b"").decode("latin-1")
                 await store(
                     session,
                     row_id=claimed.row_id,

@@ -29,11 +29,11 @@ from parley.models import (
     Contact,
     Membership,
     Message,
-    Organization,
     Queue,
     User,
 )
 from parley.models.enums import CommunicationType, State
+from parley.queries import canned_replies as canned_query
 from parley.queries import interactions as q
 from parley.schemas.interactions import InteractionRead
 from parley.web.console import facts
@@ -377,14 +377,9 @@ async def messages_after(
 
 
 async def canned_replies(session: AsyncSession, organization_id: uuid.UUID) -> list[dict[str, str]]:
-    """The organization's canned replies (``settings.canned_replies``: a list of title + text)."""
-    org = await session.get(Organization, organization_id)
-    found = (org.settings if org else {}).get("canned_replies") or []
-    return [
-        {"title": str(c.get("title") or c.get("text", ""))[:80], "text": str(c.get("text", ""))}
-        for c in found
-        if isinstance(c, dict) and c.get("text")
-    ][:50]
+    """The organization's canned replies (``settings.canned_replies``: a list of title + text,
+    edited at /console/canned-replies)."""
+    return await canned_query.canned_replies(session, organization_id)
 
 
 COMMUNICATION_TYPES = [c.value for c in CommunicationType]
