@@ -40,6 +40,7 @@ from parley.models import (
     Review,
     ScheduledMessage,
     Scorecard,
+    StoredFile,
     User,
 )
 from parley.models.enums import ActorType, Role
@@ -363,4 +364,21 @@ async def access_scheduled_message(
             )
         except NotFound:
             raise NotFound("scheduled message not found") from None
+    return found
+
+
+async def access_file(
+    session: AsyncSession, *, organization_id: uuid.UUID, file_id: uuid.UUID | str
+) -> StoredFile:
+    """An attachment's bytes; callers also check the file belongs to what the caller may see."""
+    oid = parse_id(file_id, "file")
+    found = (
+        await session.execute(
+            select(StoredFile).where(
+                StoredFile.id == oid, StoredFile.organization_id == organization_id
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("file not found")
     return found

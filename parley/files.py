@@ -1,9 +1,15 @@
-"""Storing attachment bytes, scoped to their organization."""
+"""Storing attachment bytes, scoped to their organization, and deciding what a file is.
+
+What is accepted from a person (a visitor in the widget, an agent in the console) is decided from
+the bytes, never from the browser's declared type or the name: PNG, JPEG, GIF, WebP, PDF and UTF-8
+text. SVG and HTML are refused (they would run script).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +18,42 @@ from parley.errors import PayloadTooLarge
 from parley.models import StoredFile
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
+# Served inline (shown in the page); everything else is a download.
+INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The type of ``data`` by its content, or None when it is not an accepted kind."""
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<", b"\xef\xbb\xbf<")) or b"\x00" in data:
+        return None  # markup (HTML, SVG, XML) or binary
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "text/plain"
+
+
+def attachment_of(stored: StoredFile) -> dict[str, Any]:
+    """How a stored file is named in ``Message.attachments`` (the shape ingest writes too)."""
+    return {
+        "filename": stored.filename,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "storage_key": str(stored.id),
+    }
 
 
 async def do_store_file(

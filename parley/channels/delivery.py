@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
+from parley.access import access_file
 from parley.channels.base import Delivery, OutboundSender, PermanentFailure, TemporaryFailure
 from parley.config import Settings
+from parley.errors import NotFound
 from parley.events import interaction_event
 from parley.jobs.runner import GiveUp, Retry
 from parley.models import (
@@ -20,6 +22,7 @@ from parley.models import (
     Interaction,
     Job,
     Message,
+    StoredFile,
     ThreadKey,
 )
 from parley.models.enums import ChannelKind, DeliveryStatus, MessageRole
@@ -121,4 +124,32 @@ async def _delivery(
             .limit(1)
         )
     ).scalar_one_or_none()
-    return Delivery(channel, interaction, message, contact, identities, last_inbound, settings)
+    files = await _files(session, message)
+    return Delivery(
+        channel,
+        interaction,
+        message,
+        contact,
+        identities,
+        last_inbound,
+        settings,
+        extra={"files": files} if files else {},
+    )
+
+
+async def _files(session: AsyncSession, message: Message) -> list[StoredFile]:
+    """The stored files a reply carries (an agent's upload), for senders that attach bytes."""
+    keys = [
+        a["storage_key"]
+        for a in message.attachments or ()
+        if isinstance(a, dict) and a.get("storage_key")
+    ]
+    found = []
+    for key in keys:
+        try:
+            found.append(
+                await access_file(session, organization_id=message.organization_id, file_id=key)
+            )
+        except NotFound:
+            continue  # a file removed since: the text still goes
+    return found

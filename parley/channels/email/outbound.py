@@ -102,4 +102,5 @@ def compose(delivery: Delivery) -> Any:
         references=references,
         message_id=threading.outgoing_message_id(message.id, settings.email_domain),
         headers={"Auto-Submitted": "auto-replied"} if automatic else {},
+        attachments=[(f.filename, f.content_type, f.data) for f in delivery.extra.get("files", ())],
     )

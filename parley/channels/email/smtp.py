@@ -41,6 +41,7 @@ def build_email(
     references: Sequence[str] = (),
     message_id: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
     message = EmailMessage(policy=STRICT)
     message["From"] = _header("From", sender)
@@ -63,6 +64,11 @@ def build_email(
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:  # (name, type, bytes): an agent's upload
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(
+            data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
+        )
     return message
 
 

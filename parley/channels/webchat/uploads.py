@@ -5,8 +5,7 @@ optional ``text``) stores the bytes as a ``StoredFile`` of the channel's organiz
 customer message carrying it, in one transaction. It is idempotent like a text message: a retry
 with the same ``client_message_id`` answers with the stored message (and keeps no second copy).
 
-What is accepted is decided from the bytes, never from the browser's declared type or the name:
-PNG, JPEG, GIF, WebP, PDF and UTF-8 text. SVG and HTML are refused (they would run script).
+What is accepted is decided from the bytes (``parley.files.sniff``): images, PDF and UTF-8 text.
 The size limit is ``config["max_upload_bytes"]`` (see ``fileurls.max_upload_bytes``), and every
 request is also bounded by ``PARLEY_MAX_BODY_BYTES``.
 
@@ -21,21 +20,20 @@ from __future__ import annotations
 
 import hmac
 import time
-import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from sqlalchemy import select
 
+from parley.access import access_file
 from parley.api.deps import services
+from parley.api.files import file_response
 from parley.channels.webchat import chats
 from parley.channels.webchat.api import VisitorId, WidgetChannel, _event, _message_view
 from parley.channels.webchat.cors import WidgetRoute
 from parley.channels.webchat.fileurls import max_upload_bytes, signature, with_urls
 from parley.channels.webchat.schemas import VisitorMessage
 from parley.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from parley.files import do_store_file
+from parley.files import do_store_file, sniff
 from parley.ingest.event import Attachment, Happening
 from parley.ingest.pipeline import do_ingest
 from parley.models import StoredFile
@@ -43,32 +41,7 @@ from parley.models import StoredFile
 router = APIRouter(
     prefix="/widget/v1/{channel_id}", route_class=WidgetRoute, include_in_schema=False
 )
-INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-)
 CLIENT_ID = r"^[A-Za-z0-9_.:-]+$"
-
-
-def sniff(data: bytes) -> str | None:
-    """The type of ``data`` by its content, or None when it is not an accepted kind."""
-    for magic, kind in MAGIC:
-        if data.startswith(magic):
-            return kind
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    head = data[:1024].lstrip().lower()
-    if head.startswith((b"<", b"\xef\xbb\xbf<")) or b"\x00" in data:
-        return None  # markup (HTML, SVG, XML) or binary
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return "text/plain"
 
 
 @router.post(
@@ -144,30 +117,6 @@ async def download(
     expected = signature(svc.settings, channel, file_id, expires)
     if not hmac.compare_digest(expected, sig) or expires < time.time():
         raise NotFound("file not found")  # expired and forged look alike
-    try:
-        fid = uuid.UUID(file_id)
-    except ValueError:
-        raise NotFound("file not found") from None
     async with svc.db.transaction() as session:
-        found = (
-            await session.execute(
-                select(StoredFile).where(
-                    StoredFile.id == fid, StoredFile.organization_id == channel.organization_id
-                )
-            )
-        ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("file not found")
-    inline = found.content_type in INLINE
-    disposition = "inline" if inline else "attachment"
-    media = found.content_type if inline else "application/octet-stream"
-    return Response(
-        content=found.data,
-        media_type=media,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(found.filename)}",
-            "Cache-Control": "private, max-age=300",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cross-Origin-Resource-Policy": "cross-origin",
-        },
-    )
+        found = await access_file(session, organization_id=channel.organization_id, file_id=file_id)
+    return file_response(found)

@@ -2,7 +2,8 @@
  *
  * Same-origin fetch with the session cookie and the X-CSRF-Token header from the page's meta tag;
  * a 401 sends the browser to sign in. Loaded before every console page's own scripts.
- *   ParleyApi.request(method, path, body) -> Promise<{ok, status, data}> (never rejects on HTTP)
+ *   ParleyApi.request(method, path, body) -> Promise<{ok, status, data}> (never rejects on HTTP);
+ *     a FormData body is sent as multipart (file uploads), anything else as JSON
  *   ParleyApi.call(method, path, body)    -> Promise<data>, rejecting with a readable Error
  */
 (function () {
@@ -11,11 +12,15 @@
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   function request(method, path, body) {
+    // A FormData body goes as multipart (the browser sets its boundary); anything else as JSON.
+    var form = typeof FormData !== "undefined" && body instanceof FormData;
+    var headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+    if (!form) headers["Content-Type"] = "application/json";
     return fetch(path, {
       method: method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: headers,
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     }).then(function (r) {
       if (r.status === 401) { location.href = "/login"; throw new Error("Signed out"); }
       return r.text().then(function (text) {

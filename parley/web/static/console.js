@@ -389,15 +389,26 @@
     var text = $("composer-text");
     var errorEl = $("composer-error");
     var body = text.value.trim();
-    if (!body) { errorEl.textContent = "Write something first."; return; }
+    var file = attachedFile();
+    if (!body && !file) { errorEl.textContent = "Write something first."; return; }
     var id = main.dataset.interactionId;
     var note = form.dataset.mode === "note";
     var path = "/api/v1/interactions/" + id + (note ? "/notes" : "/messages");
+    var payload = { text: body };
+    if (file) {
+      // The file and the text leave together as one message (multipart).
+      path = "/api/v1/interactions/" + id + "/files";
+      payload = new FormData();
+      payload.append("file", file);
+      payload.append("text", body);
+      payload.append("internal", note ? "true" : "false");
+    }
     $("composer-send").disabled = true;
     errorEl.textContent = "";
     typingChanged(false);
-    api("POST", path, { text: body }).then(function () {
+    api("POST", path, payload).then(function () {
       text.value = "";
+      clearAttachment();
       loadMessages(false); // shown at once; the event that follows is merged by id
       refreshPanels();
     }).catch(function (e) {
@@ -405,6 +416,23 @@
     }).then(function () {
       $("composer-send").disabled = !interactionOpen();
     });
+  }
+
+  function attachedFile() {
+    var input = $("composer-file");
+    return input && input.files && input.files.length ? input.files[0] : null;
+  }
+
+  function showAttachment() {
+    var file = attachedFile();
+    $("composer-attached").hidden = !file;
+    $("composer-file-name").textContent = file ? file.name + " (" + Math.ceil(file.size / 1024) + " KiB)" : "";
+  }
+
+  function clearAttachment() {
+    var input = $("composer-file");
+    if (input) input.value = "";
+    if ($("composer-attached")) showAttachment();
   }
 
   function act(name) {
@@ -466,6 +494,7 @@
     form.addEventListener("submit", function (e) { e.preventDefault(); sendComposer(); });
     form.addEventListener("change", function (e) {
       if (e.target.name === "mode") setMode(e.target.value);
+      if (e.target.id === "composer-file") showAttachment();
       if (e.target.id === "canned" && e.target.value) {
         var text = $("composer-text");
         text.value = (text.value ? text.value + "\n" : "") + e.target.value;
@@ -473,6 +502,7 @@
         text.focus();
       }
     });
+    $("composer-file-clear").addEventListener("click", clearAttachment);
     $("composer-text").addEventListener("input", function (e) { typingChanged(e.target.value !== ""); });
     $("composer-text").addEventListener("blur", function () { typingChanged(false); });
     $("composer-text").addEventListener("keydown", function (e) {
