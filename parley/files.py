@@ -11,10 +11,11 @@ import hashlib
 import uuid
 from typing import Any
 
+from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
-from parley.errors import PayloadTooLarge
+from parley.errors import InvalidInput, PayloadTooLarge
 from parley.models import StoredFile
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -44,6 +45,23 @@ def sniff(data: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return "text/plain"
+
+
+async def read_upload(file: UploadFile, limit: int) -> tuple[bytes, str]:
+    """An uploaded file's bytes and sniffed type, or a readable refusal (too large, empty, or a
+    kind that is not accepted). Reads at most ``limit`` + 1 bytes."""
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"a file is at most {limit} bytes")
+    if not data:
+        raise InvalidInput("the file is empty", fields={"file": "empty"})
+    kind = sniff(data)
+    if kind is None:
+        raise InvalidInput(
+            "this kind of file is not accepted: send an image, a PDF or a text file",
+            fields={"file": "unsupported type"},
+        )
+    return data, kind
 
 
 def attachment_of(stored: StoredFile) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from parley.access import access_channel, access_file, access_interaction, parse_id, viewer_of
 from parley.actions.messages import do_add_message
 from parley.api.deps import Ctx
-from parley.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from parley.files import INLINE, MAX_FILE_BYTES, attachment_of, do_store_file, sniff
+from parley.errors import Forbidden, InvalidInput, NotFound
+from parley.files import INLINE, MAX_FILE_BYTES, attachment_of, do_store_file, read_upload
 from parley.models import Message, StoredFile
 from parley.models.enums import ChannelKind, MessageRole
 from parley.schemas.interactions import MessageRead
@@ -59,17 +59,7 @@ async def attach(
     if ctx.actor.user_id is None:
         raise Forbidden("files are attached by people; integrations post messages instead")
     limit = min(MAX_FILE_BYTES, ctx.svc.settings.max_body_bytes - 4096)
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"a file is at most {limit // 1024} KiB here")
-    if not data:
-        raise InvalidInput("the file is empty", fields={"file": "empty"})
-    kind = sniff(data)
-    if kind is None:
-        raise InvalidInput(
-            "this kind of file is not accepted: attach an image, a PDF or a text file",
-            fields={"file": "unsupported type"},
-        )
+    data, kind = await read_upload(file, limit)
     iid = parse_id(interaction_id, "interaction")
     async with ctx.db.transaction() as session:
         interaction = await access_interaction(

@@ -32,8 +32,8 @@ from parley.channels.webchat.api import VisitorId, WidgetChannel, _event, _messa
 from parley.channels.webchat.cors import WidgetRoute
 from parley.channels.webchat.fileurls import max_upload_bytes, signature, with_urls
 from parley.channels.webchat.schemas import VisitorMessage
-from parley.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from parley.files import do_store_file, sniff
+from parley.errors import Conflict, NotFound
+from parley.files import do_store_file, read_upload
 from parley.ingest.event import Attachment, Happening
 from parley.ingest.pipeline import do_ingest
 from parley.models import StoredFile
@@ -59,17 +59,7 @@ async def upload(
 ) -> dict[str, Any]:
     svc = services(request)
     limit = max_upload_bytes(channel, svc.settings)
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"a file is at most {limit} bytes")
-    if not data:
-        raise InvalidInput("the file is empty", fields={"file": "empty"})
-    kind = sniff(data)
-    if kind is None:
-        raise InvalidInput(
-            "this kind of file is not accepted: send an image, a PDF or a text file",
-            fields={"file": "unsupported type"},
-        )
+    data, kind = await read_upload(file, limit)
     chat_id = chats.canonical_chat_id(chat_id)
     provider_id = f"{chat_id}:{client_message_id}"
     async with svc.db.transaction() as session:
