@@ -365,3 +365,33 @@ async def test_canned_replies_validation_names_each_field(tenant: Tenant) -> Non
     # Nothing invalid was stored: the last valid list (200 replies) is still there.
     read = (await tenant.agent.client.get("/api/v1/canned-replies")).json()
     assert len(read["replies"]) == 200
+
+
+# --- the console pages that drive these endpoints -------------------------------------------------
+
+MARKUP = "<img src=x onerror=\"window.__xss('img')\">"
+
+
+async def test_settings_pages_show_stored_text_inert(tenant: Tenant) -> None:
+    admin = tenant.admin.client
+    await _key(tenant, "Key " + MARKUP)
+    await admin.put("/api/v1/canned-replies", json={"replies": [{"title": MARKUP, "text": MARKUP}]})
+    hook = {"url": "http://127.0.0.1:9/hook", "description": "Hook " + MARKUP}
+    assert (await admin.post("/api/v1/webhooks", json=hook)).status_code == 201
+    channel = {"kind": "api", "name": "Channel " + MARKUP}
+    assert (await admin.post("/api/v1/channels", json=channel)).status_code == 201
+    escaped = "&lt;img src=x onerror=&#34;window.__xss(&#39;img&#39;)&#34;&gt;"
+    for path in ("api-keys", "canned-replies", "webhooks", "channels"):
+        body = (await admin.get(f"/console/{path}")).text
+        assert MARKUP not in body, path
+        assert escaped in body, path
+        assert '<script src="/static/console-admin.js" defer></script>' in body
+
+
+async def test_only_admins_get_the_people_form(tenant: Tenant) -> None:
+    admin_page = (await tenant.admin.client.get("/console/users")).text
+    assert 'id="person-form"' in admin_page and "console-admin.js" in admin_page
+    assert admin_page.count('class="role-select user-role"') == 3  # all but the admin
+    supervisor_page = (await tenant.supervisor.client.get("/console/users")).text
+    assert "person-form" not in supervisor_page and "console-admin.js" not in supervisor_page
+    assert "role-select" not in supervisor_page

@@ -21,6 +21,7 @@ PAGES = [
     "/console/users",
     "/console/api-keys",
     "/console/webhooks",
+    "/console/canned-replies",
 ]
 
 
@@ -109,6 +110,8 @@ async def test_roles_gate_the_board_and_settings(tenant: Tenant) -> None:
         assert (await tenant.supervisor.client.get(path)).status_code == 403
     assert (await tenant.supervisor.client.get("/console/board")).status_code == 200
     assert (await tenant.supervisor.client.get("/console/users")).status_code == 200
+    assert (await agent.get("/console/canned-replies")).status_code == 403
+    assert (await tenant.supervisor.client.get("/console/canned-replies")).status_code == 200
     assert "API keys" not in (await agent.get("/console")).text
 
 

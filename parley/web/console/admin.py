@@ -1,9 +1,13 @@
 """The supervisor's queue board and the settings pages (flows, channels, users, API keys,
-webhooks). Knowledge and procedures: ``editors.py``."""
+webhooks, canned replies). Knowledge and procedures: ``editors.py``.
+
+The settings pages render what is stored; every change goes through the REST API from
+``console-admin.js``, so the console has exactly the rights the API gives the same person."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,16 +18,24 @@ from parley import clock
 from parley.api.deps import services
 from parley.flows.store import latest_versions
 from parley.models import ApiKey, Channel, Queue
+from parley.models.enums import Role
+from parley.queries import canned_replies as canned
 from parley.queries.board import agent_reads, queue_metrics
 from parley.queries.directory import user_reads
 from parley.schemas.flows import ChannelRead, FlowRead
 from parley.schemas.routing import QueueMetrics
+from parley.web.console.channel_fields import CHOICES
 from parley.web.console.common import Viewer, forbidden, render, sign_in_first, viewer
 from parley.web.console.views import visible_queues
 from parley.webhooks import queries as webhook_queries
-from parley.webhooks.schemas import WebhookRead
+from parley.webhooks.event_types import FAMILIES, OPT_IN
+from parley.webhooks.schemas import DeliveryRead, WebhookRead
 
 router = APIRouter(prefix="/console")
+
+ROLES = [r.value for r in Role]
+# Delivery attempts shown under each webhook; the API pages through the whole log.
+RECENT_DELIVERIES = 5
 
 
 async def _board(request: Request, who: Viewer) -> dict[str, Any]:
@@ -121,7 +133,9 @@ async def channels_page(request: Request) -> Response:
         queues = dict(
             (
                 await session.execute(
-                    select(Queue.id, Queue.name).where(Queue.organization_id == org)
+                    select(Queue.id, Queue.name)
+                    .where(Queue.organization_id == org)
+                    .order_by(Queue.name)
                 )
             ).all()
         )
@@ -133,6 +147,7 @@ async def channels_page(request: Request) -> Response:
         title="Channels",
         channels=channels,
         queue_names=queues,
+        choices=CHOICES,
     )
 
 
@@ -147,7 +162,15 @@ async def users_page(request: Request) -> Response:
         users = await user_reads(session, organization_id=who.actor.organization_id)
         agents = {a.user_id: a for a in await agent_reads(session, who.actor.organization_id)}
     return render(
-        request, "console/users.html", who, nav="users", title="Users", users=users, agents=agents
+        request,
+        "console/users.html",
+        who,
+        nav="users",
+        title="Users",
+        users=users,
+        agents=agents,
+        roles=ROLES,
+        can_edit=who.is_admin,
     )
 
 
@@ -166,7 +189,13 @@ async def api_keys_page(request: Request) -> Response:
         )
         keys = list(rows.scalars())
     return render(
-        request, "console/api_keys.html", who, nav="api-keys", title="API keys", keys=keys
+        request,
+        "console/api_keys.html",
+        who,
+        nav="api-keys",
+        title="API keys",
+        keys=keys,
+        roles=ROLES,
     )
 
 
@@ -182,6 +211,44 @@ async def webhooks_page(request: Request) -> Response:
             session, organization_id=who.actor.organization_id
         )
         hooks = [WebhookRead.model_validate(r) for r in rows]
+        deliveries: dict[uuid.UUID, list[DeliveryRead]] = {}
+        for row in rows:
+            attempts, _ = await webhook_queries.list_deliveries(
+                session, subscription=row, limit=RECENT_DELIVERIES, cursor=None
+            )
+            deliveries[row.id] = [DeliveryRead.model_validate(a) for a in attempts]
     return render(
-        request, "console/webhooks.html", who, nav="webhooks", title="Webhooks", hooks=hooks
+        request,
+        "console/webhooks.html",
+        who,
+        nav="webhooks",
+        title="Webhooks",
+        hooks=hooks,
+        deliveries=deliveries,
+        families=FAMILIES,
+        opt_in=sorted(OPT_IN),
+    )
+
+
+@router.get("/canned-replies")
+async def canned_replies_page(request: Request) -> Response:
+    who = await viewer(request)
+    if who is None:
+        return sign_in_first(request)
+    if not who.is_supervisor:
+        return forbidden(request, who, "Canned replies are managed by supervisors and admins.")
+    org = who.actor.organization_id
+    async with services(request).db.transaction() as session:
+        replies = await canned.canned_replies(session, org)
+        updated_by, updated_at = await canned.last_change(session, org)
+    return render(
+        request,
+        "console/canned_replies.html",
+        who,
+        nav="canned-replies",
+        title="Canned replies",
+        replies=replies,
+        updated_by=updated_by,
+        updated_at=updated_at,
+        limits={"replies": canned.MAX_REPLIES, "title": canned.TITLE_MAX, "text": canned.TEXT_MAX},
     )
