@@ -13,13 +13,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley import __version__, webhooks
+from parley.actions import scheduled as scheduled_actions
 from parley.analytics import jobs as analytics_jobs
 from parley.api import analytics as analytics_api
 from parley.api import api_keys as api_keys_api
 from parley.api import canned_replies as canned_replies_api
 from parley.api import coaching as coaching_api
 from parley.api import directory, errors, flows, interactions, knowledge, procedures
+from parley.api import files as files_api
 from parley.api import routing as routing_api
+from parley.api import scheduled as scheduled_api
 from parley.api.deps import Services
 from parley.api.idempotency import Idempotency
 from parley.api.limits import BodyLimit
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             **automation_engine.handlers(settings),
             **analytics_jobs.handlers(),
             **timers.handlers(),
+            **scheduled_actions.handlers(),
         }
         jobs = JobRunner(db, handlers)
         try:
@@ -126,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(interactions.router)
     api.include_router(interactions.messages_router)
+    api.include_router(scheduled_api.router)
+    api.include_router(files_api.router)
     api.include_router(directory.router)
     api.include_router(api_keys_api.router)
     api.include_router(canned_replies_api.router)

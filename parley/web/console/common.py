@@ -21,6 +21,7 @@ from parley.actors import Actor
 from parley.api.deps import services
 from parley.db.engine import Database
 from parley.errors import Unauthenticated
+from parley.files import INLINE
 from parley.models import AgentProfile, Organization
 from parley.models.enums import Presence, Role
 from parley.security.auth import SESSION_COOKIE, Principal, principal_from_session
@@ -57,12 +58,34 @@ def _ago(value: datetime | None) -> str:
     return duration((clock.now() - value).total_seconds()) + " ago"
 
 
+def readable_time(value: object) -> str | None:
+    """An ISO timestamp in activity data (a scheduled reply's time) as the console shows times."""
+    if not isinstance(value, str) or len(value) < 19 or value[10:11] != "T":
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return None
+
+
+def _until(value: datetime | None) -> str:
+    """ "in 2h 5m" for a time ahead (a scheduled reply), "due" once it has come."""
+    if value is None:
+        return ""
+    left = (value - clock.now()).total_seconds()
+    return f"in {duration(left)}" if left > 0 else "due"
+
+
 def _label(value: Any) -> str:
     text = str(getattr(value, "value", value) or "")
     return text.replace("_", " ")
 
 
-templates.env.filters.update(when=_when, iso=_iso, ago=_ago, duration=duration, label=_label)
+# Attachments the console shows as thumbnails (the same set the file endpoints serve inline).
+templates.env.globals["inline_types"] = INLINE
+templates.env.filters.update(
+    when=_when, iso=_iso, ago=_ago, until=_until, duration=duration, label=_label
+)
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,16 @@ from parley.models import (
     Membership,
     Message,
     Queue,
+    ScheduledMessage,
     User,
 )
-from parley.models.enums import CommunicationType, State
+from parley.models.enums import CommunicationType, ScheduledStatus, State
 from parley.queries import canned_replies as canned_query
 from parley.queries import interactions as q
+from parley.queries.scheduled import scheduled_for
 from parley.schemas.interactions import InteractionRead
 from parley.web.console import facts
+from parley.web.console.common import readable_time
 from parley.web.console.facts import Fact
 
 PAGE_SIZE = 50
@@ -252,6 +255,8 @@ class InteractionView:
     analytics: list[Fact]
     """Empty until the insight job has run."""
     metadata: list[tuple[str, str]]
+    scheduled: list[ScheduledMessage]
+    """Replies waiting to be sent later, soonest first."""
 
     @property
     def last_seq(self) -> int:
@@ -297,7 +302,7 @@ def _summary(activity: Activity, names: Names) -> str:
                 parts.append(f"agent {names.user(_uuid(str(value)))}")
             continue
         if isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value)
+            text = readable_time(value) or str(value)
             if _uuid(text) is None and text:
                 parts.append(f"{key.replace('_', ' ')}: {text[:120]}")
         elif (
@@ -339,6 +344,9 @@ async def interaction_view(
         ai=facts.usage_facts(read, await _ai_agent_name(session, actor.organization_id, read)),
         analytics=facts.analytics_facts(read),
         metadata=metadata,
+        scheduled=await scheduled_for(
+            session, actor=actor, interaction_id=read.id, statuses=[ScheduledStatus.scheduled]
+        ),
     )
 
 
