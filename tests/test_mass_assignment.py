@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,7 +46,25 @@ SERVER_OWNED = frozenset(
         "role",
     }
 )
-ROLE_ACCEPTED_ON = frozenset({("POST", f"{API}/interactions/{{interaction_id}}/messages")})
+ROLE_ACCEPTED_ON = frozenset(
+    {
+        ("POST", f"{API}/interactions/{{interaction_id}}/messages"),
+        # The role granted to a new key or person, or changed for one: admins only (a supervisor
+        # or an agent gets 403 whatever the role, tests/test_admin_api.py).
+        ("POST", f"{API}/api-keys"),
+        ("POST", f"{API}/users"),
+        ("PATCH", f"{API}/users/{{user_id}}"),
+    }
+)
+
+
+def tomorrow() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).isoformat()
+
+
+# Multipart uploads declare each form field on its own; any other field is never read, so a
+# server-owned one has no effect (test_multipart_server_owned_fields_have_no_effect).
+MULTIPART = frozenset({("POST", f"{API}/interactions/{{interaction_id}}/files")})
 
 
 # --- the route table ----------------------------------------------------------------------------
@@ -95,6 +114,8 @@ class Targets:
     resource_id: str = ""
     scorecard_id: str = ""
     review_id: str = ""
+    scheduled_id: str = ""
+    api_key_id: str = ""
 
 
 def fill(path: str, t: Targets) -> str:
@@ -114,6 +135,8 @@ def fill(path: str, t: Targets) -> str:
         .replace("{scorecard_id}", t.scorecard_id)
         .replace("{review_id}", t.review_id)
         .replace("{user_id}", str(t.a.agent.user.id))
+        .replace("{scheduled_id}", t.scheduled_id)
+        .replace("{api_key_id}", t.api_key_id)
     )
 
 
@@ -198,6 +221,21 @@ BASE_BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "scorecard_id": t.scorecard_id,
         "scores": {"tone": 3},
     },
+    ("POST", f"{API}/interactions/{{interaction_id}}/scheduled-messages"): lambda t: {
+        "text": "Later",
+        "send_at": tomorrow(),
+    },
+    ("PATCH", f"{API}/interactions/{{interaction_id}}/scheduled-messages/{{scheduled_id}}"): (
+        lambda t: {"text": "Changed"}
+    ),
+    ("POST", f"{API}/api-keys"): lambda t: {"name": "Mass key", "role": "agent"},
+    ("POST", f"{API}/users"): lambda t: {
+        "email": "mass@example.org",
+        "name": "Mass",
+        "role": "agent",
+    },
+    ("PATCH", f"{API}/users/{{user_id}}"): lambda t: {"role": "agent"},
+    ("PUT", f"{API}/canned-replies"): lambda t: {"replies": [{"title": "Hi", "text": "Hello"}]},
 }
 PROCEDURE = {
     "name": "mass_procedure",
@@ -232,6 +270,11 @@ BODYLESS = frozenset(
         ("DELETE", f"{API}/secrets/{{secret_id}}"),
         ("DELETE", f"{API}/scorecards/{{scorecard_id}}"),
         ("POST", f"{API}/reviews/{{review_id}}/acknowledge"),
+        (
+            "POST",
+            f"{API}/interactions/{{interaction_id}}/scheduled-messages/{{scheduled_id}}/cancel",
+        ),
+        ("POST", f"{API}/api-keys/{{api_key_id}}/revoke"),
     }
 )
 
@@ -333,7 +376,26 @@ async def make_targets(a: Tenant, b: Tenant) -> Targets:
         resource_id=knowledge[2],
         scorecard_id=coaching[0],
         review_id=coaching[1],
+        scheduled_id=await _scheduled_target(a, interaction["id"]),
+        api_key_id=await _api_key_target(a),
     )
+
+
+async def _scheduled_target(a: Tenant, interaction_id: str) -> str:
+    """A reply a supervisor scheduled on the target interaction."""
+    r = await a.supervisor.client.post(
+        f"{API}/interactions/{interaction_id}/scheduled-messages",
+        json={"text": "Later", "send_at": tomorrow()},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def _api_key_target(a: Tenant) -> str:
+    """A key of A's own, so that revoking it never cuts off the key the tests call with."""
+    r = await a.api.post(f"{API}/api-keys", json={"name": "Targets key", "role": "agent"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
 
 
 async def _coaching_targets(a: Tenant) -> tuple[str, str]:
@@ -381,14 +443,14 @@ async def _knowledge_targets(a: Tenant) -> tuple[str, str, str]:
 
 def test_every_write_route_is_covered() -> None:
     routes = write_routes()
-    covered = set(BASE_BODIES) | BODYLESS
+    covered = set(BASE_BODIES) | BODYLESS | MULTIPART
     assert set(routes) == covered, (
         f"write routes not covered here: {sorted(set(routes) - covered)}; "
         f"covered but gone: {sorted(covered - set(routes))}"
     )
     assert {k for k, r in routes.items() if r.body_model is None} == BODYLESS
     for key, route in routes.items():
-        if route.body_model is None:
+        if route.body_model is None or key in MULTIPART:
             continue
         accepted = set(route.body_model.model_fields)
         # A body model that accepts a server-owned field is itself a mass-assignment hole.
@@ -432,6 +494,27 @@ async def test_server_owned_fields_in_bodies_are_rejected(
     assert not failures, "server-owned fields not rejected:\n" + "\n".join(failures)
     assert_unchanged(a_before, await snapshot(a))
     assert_unchanged(b_before, await snapshot(b))
+
+
+async def test_multipart_server_owned_fields_have_no_effect(tenant: Tenant) -> None:
+    created = await tenant.create_interaction()
+    person = tenant.agent
+    r = await person.client.post(f"{API}/interactions/{created['id']}/claim")
+    assert r.status_code == 200, r.text
+    values = server_owned_values(tenant, tenant)
+    extra = {k: str(v) for k, v in values.items()}
+    r = await person.client.post(
+        f"{API}/interactions/{created['id']}/files",
+        files={"file": ("note.txt", b"plain text")},
+        data={"text": "see attached", **extra},
+    )
+    assert r.status_code == 201, r.text
+    message = r.json()
+    assert message["role"] == "agent" and message["author_id"] == str(person.user.id)
+    assert message["seq"] == 2 and message["created_at"] != OLD
+    assert message["provider_message_id"] is None
+    found = await tenant.api.get(f"{API}/interactions/{created['id']}")
+    assert found.json()["state"] == "assigned" and found.json()["number"] == created["number"]
 
 
 async def test_server_owned_fields_in_nested_objects_are_rejected(tenant: Tenant) -> None:

@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -45,10 +46,14 @@ KNOWN_PARAMS = frozenset(
         "secret_id",
         "scorecard_id",
         "review_id",
+        "scheduled_id",
+        "api_key_id",
+        "file_id",
     }
 )
 B_SECRET = "zebracorn-b-only-7f3a"  # appears only in organization B's data
 B_TAG = "b-only-tag-91c2"
+MULTIPART = "__multipart__"  # a BODIES entry with this key is sent as a multipart form
 B_FLOW = {
     "name": f"B flow {B_SECRET}",
     "event": "new_message_received",
@@ -142,6 +147,9 @@ class World:
     b_resource_id: str = ""
     b_scorecard_id: str = ""
     b_review_id: str = ""
+    b_scheduled_id: str = ""
+    b_api_key_id: str = ""
+    b_file_id: str = ""
 
     @property
     def b_interactions(self) -> list[dict[str, Any]]:
@@ -211,7 +219,42 @@ async def build_world(a: Tenant, b: Tenant) -> World:
         b_resource_id=knowledge[2],
         b_scorecard_id=coaching[0],
         b_review_id=coaching[1],
+        b_scheduled_id=await _b_scheduled(b, queued["id"]),
+        b_api_key_id=await _b_api_key(b),
+        b_file_id=await _b_file(b, queued["id"]),
     )
+
+
+async def _b_scheduled(b: Tenant, interaction_id: str) -> str:
+    """A reply B's supervisor scheduled (for tomorrow) on B's queued interaction."""
+    r = await b.supervisor.client.post(
+        f"{API}/interactions/{interaction_id}/scheduled-messages",
+        json={
+            "text": f"B later {B_SECRET}",
+            "send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def _b_api_key(b: Tenant) -> str:
+    r = await b.admin.client.post(
+        f"{API}/api-keys", json={"name": f"B key {B_SECRET}", "role": "agent"}
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def _b_file(b: Tenant, interaction_id: str) -> str:
+    """A file B's supervisor attached (as an internal note) to B's queued interaction."""
+    r = await b.supervisor.client.post(
+        f"{API}/interactions/{interaction_id}/files",
+        files={"file": ("b.txt", f"B file {B_SECRET}".encode())},
+        data={"internal": "true"},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["attachments"][0]["storage_key"])
 
 
 async def _b_coaching(b: Tenant, interaction_id: str) -> tuple[str, str]:
@@ -286,6 +329,8 @@ async def snapshot(b: Tenant, world: World | None = None) -> dict[str, Any]:
         "/secrets",
         "/scorecards",
         "/reviews",
+        "/api-keys",
+        "/canned-replies",
     ):
         r = await client.get(API + path)
         assert r.status_code == 200, r.text
@@ -309,6 +354,13 @@ async def snapshot(b: Tenant, world: World | None = None) -> dict[str, Any]:
         r = await client.get(f"{API}/messages/{world.b_message_id}")
         assert r.status_code == 200, r.text
         out["message"] = r.json()
+        queued = world.b_queued["id"]
+        r = await client.get(f"{API}/interactions/{queued}/scheduled-messages")
+        assert r.status_code == 200, r.text
+        out["scheduled"] = r.json()
+        r = await client.get(f"{API}/interactions/{queued}/files/{world.b_file_id}")
+        assert r.status_code == 200, r.text
+        out["file"] = r.content.decode()
     return out
 
 
@@ -394,6 +446,21 @@ BODIES: dict[tuple[str, str], BodyFactory] = {
         {"is_active": False},
         {"criteria": [{"key": "x", "label": "x"}]},
     ],
+    ("POST", f"{API}/interactions/{{interaction_id}}/scheduled-messages"): lambda a: [
+        {"text": "x", "send_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}
+    ],
+    ("PATCH", f"{API}/interactions/{{interaction_id}}/scheduled-messages/{{scheduled_id}}"): (
+        lambda a: [
+            {"text": "x"},
+            {"send_at": (datetime.now(UTC) + timedelta(hours=2)).isoformat()},
+        ]
+    ),
+    ("PATCH", f"{API}/users/{{user_id}}"): lambda a: [{"role": "agent"}],
+    # Multipart: ``call`` sends a MULTIPART body as a form with a small text file.
+    ("POST", f"{API}/interactions/{{interaction_id}}/files"): lambda a: [
+        {MULTIPART: True, "internal": "true"},
+        {MULTIPART: True, "text": "x"},
+    ],
 }
 
 
@@ -435,6 +502,12 @@ def b_ids_for(world: World, param: str) -> list[str]:
         return [world.b_scorecard_id]
     if param == "review_id":
         return [world.b_review_id]
+    if param == "scheduled_id":
+        return [world.b_scheduled_id]
+    if param == "api_key_id":
+        return [world.b_api_key_id]
+    if param == "file_id":
+        return [world.b_file_id]
     raise AssertionError(f"no way to fill {{{param}}}")
 
 
@@ -451,6 +524,9 @@ async def call(
 ) -> httpx.Response:
     if body is None:
         return await client.request(method, url)
+    if body.get(MULTIPART):
+        form = {k: v for k, v in body.items() if k != MULTIPART}
+        return await client.request(method, url, files={"file": ("a.txt", b"from A")}, data=form)
     return await client.request(method, url, json=body)
 
 
