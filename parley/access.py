@@ -63,6 +63,7 @@ T = TypeVar(
     Scorecard,
     Review,
     ScheduledMessage,
+    StoredFile,
 )
 
 
@@ -347,38 +348,17 @@ async def access_scheduled_message(
     *,
     organization_id: uuid.UUID,
     scheduled_id: uuid.UUID | str,
-    viewer: Actor | None = None,
     lock: bool = False,
 ) -> ScheduledMessage:
-    """A reply waiting to be sent; with ``viewer``, only one on an interaction they may see."""
-    found = await _scoped(
+    """A reply waiting to be sent. Callers reach it through its interaction (loaded first with
+    the viewer's visibility) and check that it belongs there."""
+    return await _scoped(
         session, ScheduledMessage, organization_id, scheduled_id, "scheduled message", lock=lock
     )
-    if viewer is not None:
-        try:
-            await access_interaction(
-                session,
-                organization_id=organization_id,
-                interaction_id=found.interaction_id,
-                viewer=viewer,
-            )
-        except NotFound:
-            raise NotFound("scheduled message not found") from None
-    return found
 
 
 async def access_file(
     session: AsyncSession, *, organization_id: uuid.UUID, file_id: uuid.UUID | str
 ) -> StoredFile:
     """An attachment's bytes; callers also check the file belongs to what the caller may see."""
-    oid = parse_id(file_id, "file")
-    found = (
-        await session.execute(
-            select(StoredFile).where(
-                StoredFile.id == oid, StoredFile.organization_id == organization_id
-            )
-        )
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound("file not found")
-    return found
+    return await _scoped(session, StoredFile, organization_id, file_id, "file")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import UploadFile
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
@@ -62,6 +64,29 @@ async def read_upload(file: UploadFile, limit: int) -> tuple[bytes, str]:
             fields={"file": "unsupported type"},
         )
     return data, kind
+
+
+def stored_attachments(attachments: Iterable[Any] | None) -> list[dict[str, Any]]:
+    """The entries of ``Message.attachments`` whose bytes Parley holds (``storage_key`` set);
+    provider media known only by URL are left out."""
+    return [a for a in attachments or () if isinstance(a, dict) and a.get("storage_key")]
+
+
+async def files_named(
+    session: AsyncSession, *, organization_id: uuid.UUID, attachments: Iterable[Any] | None
+) -> list[StoredFile]:
+    """The stored files a message's attachments name, in one query, scoped to the organization
+    (a file removed since is simply missing)."""
+    keys = [uuid.UUID(str(a["storage_key"])) for a in stored_attachments(attachments)]
+    if not keys:
+        return []
+    rows = await session.execute(
+        select(StoredFile).where(
+            StoredFile.organization_id == organization_id, StoredFile.id.in_(keys)
+        )
+    )
+    by_id = {f.id: f for f in rows.scalars()}
+    return [by_id[k] for k in keys if k in by_id]
 
 
 def attachment_of(stored: StoredFile) -> dict[str, Any]:

@@ -12,17 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
-from parley.access import access_interaction, viewer_of
+from parley.access import access_channel, access_interaction, viewer_of
 from parley.actions.activity import record_activity
 from parley.actors import Actor
 from parley.analytics.jobs import request_message_sentiment
 from parley.errors import Conflict, Forbidden, InvalidInput, ReadOnly
 from parley.events import interaction_event
+from parley.files import attachment_of, do_store_file
 from parley.jobs.queue import enqueue
 from parley.lifecycle.state_machine import Command, can, next_state
 from parley.models import Interaction, Message
 from parley.models.enums import (
     ActorType,
+    ChannelKind,
     DeliveryStatus,
     HandledBy,
     MessageDirection,
@@ -37,6 +39,9 @@ from parley.sla import clocks as sla_clocks
 from parley.timers.arm import arm_message_timers
 
 MAX_TEXT = 20_000
+# Where a reply can carry a file today: the widget serves it, email attaches it. SMS, WhatsApp,
+# Messenger and Instagram fetch media from a public URL, which Parley does not expose yet.
+CARRY_FILES = frozenset({ChannelKind.webchat, ChannelKind.email})
 
 
 async def do_add_message(
@@ -185,6 +190,56 @@ async def _take_over_if_unowned(
         return
     if interaction.assignee_id != actor.user_id:
         raise Forbidden("this interaction is assigned to someone else")
+
+
+async def do_attach_file(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    interaction_id: uuid.UUID,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    text: str = "",
+    internal: bool = False,
+) -> Message:
+    """A person's reply (or note) carrying a file: the bytes are stored and the message added in
+    the caller's transaction. A reply is refused on channels that cannot carry the file, rather
+    than sending the text alone and letting the customer think they have it."""
+    if actor.user_id is None:
+        raise Forbidden("files are attached by people; integrations post messages instead")
+    interaction = await access_interaction(
+        session,
+        organization_id=actor.organization_id,
+        interaction_id=interaction_id,
+        viewer=viewer_of(actor),
+    )
+    if not internal and interaction.channel_id is not None:
+        channel = await access_channel(
+            session, organization_id=interaction.organization_id, channel_id=interaction.channel_id
+        )
+        if channel.kind not in CARRY_FILES:
+            raise InvalidInput(
+                f"files can be sent on web chat and email; this conversation is on "
+                f"{channel.kind.value} (attach it to an internal note instead)",
+                fields={"file": "channel cannot carry files"},
+            )
+    stored = await do_store_file(
+        session,
+        organization_id=interaction.organization_id,
+        filename=filename,
+        content_type=content_type,
+        data=data,
+    )
+    return await do_add_message(
+        session,
+        actor=actor,
+        interaction_id=interaction.id,
+        role=MessageRole.agent,
+        text=text.strip(),
+        internal=internal,
+        attachments=[attachment_of(stored)],
+    )
 
 
 def _direction(role: MessageRole, internal: bool) -> MessageDirection:

@@ -137,21 +137,25 @@ async def do_schedule_message(
 
 async def _pending(
     session: AsyncSession, actor: Actor, interaction_id: uuid.UUID, scheduled_id: uuid.UUID | str
-) -> ScheduledMessage:
-    row = await access_scheduled_message(
+) -> tuple[Interaction, ScheduledMessage]:
+    """The interaction (as ``actor`` may see it, locked) and its still-pending reply."""
+    interaction = await access_interaction(
         session,
         organization_id=actor.organization_id,
-        scheduled_id=scheduled_id,
-        viewer=viewer_of(actor),
+        interaction_id=interaction_id,
         lock=True,
+        viewer=viewer_of(actor),
     )
-    if row.interaction_id != interaction_id:
+    row = await access_scheduled_message(
+        session, organization_id=actor.organization_id, scheduled_id=scheduled_id, lock=True
+    )
+    if row.interaction_id != interaction.id:
         raise NotFound("scheduled message not found")
     if row.author_id != actor.user_id and not actor.has_role(Role.supervisor):
         raise Forbidden("only its author or a supervisor may change a scheduled reply")
     if row.status != ScheduledStatus.scheduled:
         raise Conflict(f"this reply is already {row.status.value}")
-    return row
+    return interaction, row
 
 
 async def do_reschedule_message(
@@ -164,8 +168,9 @@ async def do_reschedule_message(
     send_at: datetime | None = None,
     cancel_on_reply: bool | None = None,
 ) -> ScheduledMessage:
-    row = await _pending(session, actor, interaction_id, scheduled_id)
-    interaction = await _open_interaction(session, actor, row.interaction_id)
+    interaction, row = await _pending(session, actor, interaction_id, scheduled_id)
+    if not can(interaction.state, Command.message):
+        raise ReadOnly("this interaction is completed and read-only; nothing can be scheduled")
     if text is not None:
         row.text = _check_text(text)
     if cancel_on_reply is not None:
@@ -173,7 +178,6 @@ async def do_reschedule_message(
     if send_at is not None and _to_second(send_at) != row.send_at:
         check_send_at(send_at, clock.now())
         row.send_at = _to_second(send_at)
-        await session.flush()
         await _arm(session, row)
     await session.flush()
     _told(
@@ -187,6 +191,23 @@ async def do_reschedule_message(
     return row
 
 
+async def _close(
+    session: AsyncSession,
+    interaction: Interaction,
+    row: ScheduledMessage,
+    status: ScheduledStatus,
+    reason: str,
+    actor: Actor,
+) -> ScheduledMessage:
+    """A reply that will not be sent: cancelled (by someone, or by the customer's reply) or
+    failed, with the reason kept on the row and told in the feed."""
+    row.status, row.reason = status, reason[:500]
+    await session.flush()
+    kind = f"scheduled_message_{status.value}"
+    _told(session, interaction, kind, actor, scheduled_id=row.id, reason=row.reason)
+    return row
+
+
 async def do_cancel_scheduled(
     session: AsyncSession,
     *,
@@ -194,15 +215,9 @@ async def do_cancel_scheduled(
     interaction_id: uuid.UUID,
     scheduled_id: uuid.UUID | str,
 ) -> ScheduledMessage:
-    row = await _pending(session, actor, interaction_id, scheduled_id)
-    interaction = await access_interaction(
-        session, organization_id=row.organization_id, interaction_id=row.interaction_id
-    )
-    row.status = ScheduledStatus.cancelled
-    row.reason = f"cancelled by {actor.name}"[:500]
-    await session.flush()
-    _told(session, interaction, "scheduled_message_cancelled", actor, scheduled_id=row.id)
-    return row
+    interaction, row = await _pending(session, actor, interaction_id, scheduled_id)
+    reason = f"cancelled by {actor.name}"
+    return await _close(session, interaction, row, ScheduledStatus.cancelled, reason, actor)
 
 
 async def _author(session: AsyncSession, row: ScheduledMessage) -> Actor:
@@ -240,38 +255,34 @@ async def do_send_scheduled(
         session, organization_id=organization_id, interaction_id=row.interaction_id, lock=True
     )
     system = Actor.system(organization_id)
-    reason = ""
+    failed, cancelled = ScheduledStatus.failed, ScheduledStatus.cancelled
     if not can(interaction.state, Command.message):
-        reason = "the interaction was completed before the reply was due"
-    elif row.cancel_on_reply and await _customer_replied(session, row):
-        row.status, row.reason = ScheduledStatus.cancelled, "the customer replied first"
-        await session.flush()
-        _told(session, interaction, "scheduled_message_cancelled", system, scheduled_id=row.id)
-        return row
-    else:
-        try:
-            author = await _author(session, row)
-            async with session.begin_nested():
-                message = await do_add_message(
-                    session,
-                    actor=author,
-                    interaction_id=interaction.id,
-                    role=MessageRole.agent,
-                    text=row.text,
-                    meta={"scheduled_id": str(row.id)},
-                )
-        except NotFound:
-            reason = f"{row.author_name} is no longer a member of the organization"
-        except ParleyError as exc:  # e.g. the interaction now belongs to someone else
-            reason = str(exc)
-        else:
-            row.status, row.message_id = ScheduledStatus.sent, message.id
-            await session.flush()
-            _told(session, interaction, "scheduled_message_sent", author, scheduled_id=row.id)
-            return row
-    row.status, row.reason = ScheduledStatus.failed, reason[:500]
+        why = "the interaction was completed before the reply was due"
+        return await _close(session, interaction, row, failed, why, system)
+    if row.cancel_on_reply and await _customer_replied(session, row):
+        return await _close(
+            session, interaction, row, cancelled, "the customer replied first", system
+        )
+    try:
+        author = await _author(session, row)
+    except NotFound:
+        why = f"{row.author_name} is no longer a member of the organization"
+        return await _close(session, interaction, row, failed, why, system)
+    try:
+        async with session.begin_nested():
+            message = await do_add_message(
+                session,
+                actor=author,
+                interaction_id=interaction.id,
+                role=MessageRole.agent,
+                text=row.text,
+                meta={"scheduled_id": str(row.id)},
+            )
+    except ParleyError as exc:  # e.g. the interaction now belongs to someone else
+        return await _close(session, interaction, row, failed, str(exc), system)
+    row.status, row.message_id = ScheduledStatus.sent, message.id
     await session.flush()
-    _told(session, interaction, "scheduled_message_failed", system, scheduled_id=row.id, why=reason)
+    _told(session, interaction, "scheduled_message_sent", author, scheduled_id=row.id)
     return row
 
 

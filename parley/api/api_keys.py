@@ -7,13 +7,12 @@ A new key is answered once, with ``Cache-Control: no-store``, which also keeps t
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy import select
 
 from parley.access import parse_id
 from parley.actions.organizations import do_create_api_key, do_revoke_api_key
 from parley.api.deps import Ctx
-from parley.models import ApiKey
 from parley.models.enums import Role
+from parley.queries.directory import api_keys_of
 from parley.schemas.organizations import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -26,12 +25,8 @@ async def list_api_keys(ctx: Ctx) -> list[ApiKeyRead]:
     """Every key of the organization, newest first, revoked ones included."""
     ctx.actor.require(Role.admin, WHAT)
     async with ctx.db.transaction() as session:
-        rows = await session.execute(
-            select(ApiKey)
-            .where(ApiKey.organization_id == ctx.actor.organization_id)
-            .order_by(ApiKey.created_at.desc(), ApiKey.id)
-        )
-        return [ApiKeyRead.model_validate(k) for k in rows.scalars()]
+        keys = await api_keys_of(session, ctx.actor.organization_id)
+        return [ApiKeyRead.model_validate(k) for k in keys]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyCreated)

@@ -1,8 +1,9 @@
 """/api/v1/interactions/{id}/files: an agent attaches a file to a reply or a note, and anyone who
 may see the interaction reads its attachments back.
 
-``POST`` (multipart: ``file``, optional ``text``, ``internal``) stores the bytes and adds the
-message in one transaction, through ``do_add_message`` like any reply; the channel's sender then
+``POST`` (multipart: ``file``, optional ``text``, ``internal``) checks the upload here and hands
+it to ``do_attach_file``, which stores the bytes and adds the message in one transaction, through
+``do_add_message`` like any reply; the channel's sender then
 carries the file (web chat shows it with a signed link, email attaches it). Channels that fetch
 media from a public URL (SMS, WhatsApp, Messenger, Instagram) are refused with a clear error
 rather than silently sending the text alone. ``GET .../files/{file_id}`` serves a file only if a
@@ -17,18 +18,15 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from sqlalchemy import select
 
-from parley.access import access_channel, access_file, access_interaction, parse_id, viewer_of
-from parley.actions.messages import do_add_message
+from parley.access import access_file, access_interaction, parse_id, viewer_of
+from parley.actions.messages import do_attach_file
 from parley.api.deps import Ctx
-from parley.errors import Forbidden, InvalidInput, NotFound
-from parley.files import INLINE, MAX_FILE_BYTES, attachment_of, do_store_file, read_upload
+from parley.errors import NotFound
+from parley.files import INLINE, MAX_FILE_BYTES, read_upload, stored_attachments
 from parley.models import Message, StoredFile
-from parley.models.enums import ChannelKind, MessageRole
 from parley.schemas.interactions import MessageRead
 
 router = APIRouter(prefix="/interactions/{interaction_id}/files", tags=["interactions"])
-# Where a reply can carry a file today: the widget serves it, email attaches it.
-CARRY_FILES = frozenset({ChannelKind.webchat, ChannelKind.email})
 
 
 def file_response(found: StoredFile, *, cache: str = "private, max-age=300") -> Response:
@@ -56,45 +54,18 @@ async def attach(
     text: Annotated[str, Form(max_length=20_000)] = "",
     internal: Annotated[bool, Form()] = False,
 ) -> MessageRead:
-    if ctx.actor.user_id is None:
-        raise Forbidden("files are attached by people; integrations post messages instead")
     limit = min(MAX_FILE_BYTES, ctx.svc.settings.max_body_bytes - 4096)
     data, kind = await read_upload(file, limit)
-    iid = parse_id(interaction_id, "interaction")
     async with ctx.db.transaction() as session:
-        interaction = await access_interaction(
+        message = await do_attach_file(
             session,
-            organization_id=ctx.actor.organization_id,
-            interaction_id=iid,
-            viewer=viewer_of(ctx.actor),
-        )
-        if not internal and interaction.channel_id is not None:
-            channel = await access_channel(
-                session,
-                organization_id=interaction.organization_id,
-                channel_id=interaction.channel_id,
-            )
-            if channel.kind not in CARRY_FILES:
-                raise InvalidInput(
-                    f"files can be sent on web chat and email; this conversation is on "
-                    f"{channel.kind.value} (attach it to an internal note instead)",
-                    fields={"file": "channel cannot carry files"},
-                )
-        stored = await do_store_file(
-            session,
-            organization_id=interaction.organization_id,
+            actor=ctx.actor,
+            interaction_id=parse_id(interaction_id, "interaction"),
             filename=file.filename or "attachment",
             content_type=kind,
             data=data,
-        )
-        message = await do_add_message(
-            session,
-            actor=ctx.actor,
-            interaction_id=interaction.id,
-            role=MessageRole.agent,
-            text=text.strip(),
+            text=text,
             internal=internal,
-            attachments=[attachment_of(stored)],
         )
         return MessageRead.model_validate(message)
 
@@ -113,9 +84,9 @@ async def read(ctx: Ctx, interaction_id: str, file_id: str) -> Response:
             select(Message.attachments).where(Message.interaction_id == interaction.id)
         )
         named = any(
-            isinstance(a, dict) and a.get("storage_key") == fid
+            str(a["storage_key"]) == fid
             for attachments in rows.scalars()
-            for a in attachments or ()
+            for a in stored_attachments(attachments)
         )
         if not named:
             raise NotFound("file not found")

@@ -12,13 +12,17 @@ Each channel family lives in its own package (``parley/channels/<family>/``) exp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from parley.config import Settings
-from parley.models import Channel, Contact, ContactIdentity, Interaction, Message
+from parley.models import Channel, Contact, ContactIdentity, Interaction, Message, StoredFile
 from parley.models.enums import ChannelKind, DeliveryStatus
+
+
+async def _no_files() -> list[StoredFile]:
+    return []
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class Delivery:
     last_inbound: Message | None
     settings: Settings
     extra: dict[str, Any] = field(default_factory=dict)
+    # The stored files the message carries, loaded only by senders that attach bytes (email):
+    # the others never pay for reading them.
+    files: Callable[[], Awaitable[list[StoredFile]]] = field(default=_no_files)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import clock
-from parley.access import access_file
 from parley.channels.base import Delivery, OutboundSender, PermanentFailure, TemporaryFailure
 from parley.config import Settings
-from parley.errors import NotFound
 from parley.events import interaction_event
+from parley.files import files_named
 from parley.jobs.runner import GiveUp, Retry
 from parley.models import (
     Channel,
@@ -22,7 +21,6 @@ from parley.models import (
     Interaction,
     Job,
     Message,
-    StoredFile,
     ThreadKey,
 )
 from parley.models.enums import ChannelKind, DeliveryStatus, MessageRole
@@ -124,7 +122,6 @@ async def _delivery(
             .limit(1)
         )
     ).scalar_one_or_none()
-    files = await _files(session, message)
     return Delivery(
         channel,
         interaction,
@@ -133,23 +130,7 @@ async def _delivery(
         identities,
         last_inbound,
         settings,
-        extra={"files": files} if files else {},
+        files=lambda: files_named(
+            session, organization_id=message.organization_id, attachments=message.attachments
+        ),
     )
-
-
-async def _files(session: AsyncSession, message: Message) -> list[StoredFile]:
-    """The stored files a reply carries (an agent's upload), for senders that attach bytes."""
-    keys = [
-        a["storage_key"]
-        for a in message.attachments or ()
-        if isinstance(a, dict) and a.get("storage_key")
-    ]
-    found = []
-    for key in keys:
-        try:
-            found.append(
-                await access_file(session, organization_id=message.organization_id, file_id=key)
-            )
-        except NotFound:
-            continue  # a file removed since: the text still goes
-    return found

@@ -1,4 +1,4 @@
-"""Reading contacts, queues, people and tags of one organization."""
+"""Reading contacts, queues, people, API keys and tags of one organization."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley.access import access_contact, access_member, access_queue
 from parley.models import (
     AgentProfile,
+    ApiKey,
     Contact,
     ContactIdentity,
     Membership,
@@ -146,3 +147,13 @@ async def user_read(
 async def tag_names(session: AsyncSession, *, organization_id: uuid.UUID) -> list[str]:
     stmt = select(Tag.name).where(Tag.organization_id == organization_id).order_by(Tag.name)
     return list((await session.execute(stmt)).scalars())
+
+
+async def api_keys_of(session: AsyncSession, organization_id: uuid.UUID) -> list[ApiKey]:
+    """Every key of the organization, newest first, revoked ones included."""
+    rows = await session.execute(
+        select(ApiKey)
+        .where(ApiKey.organization_id == organization_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    return list(rows.scalars())

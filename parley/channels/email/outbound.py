@@ -15,6 +15,7 @@ From is the channel's ``config["from"]`` (else its inbound ``address``), named
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.errors import MessageError
 from email.utils import formataddr
 from typing import Any
@@ -23,6 +24,7 @@ from parley.channels.base import Delivery, PermanentFailure, SendResult
 from parley.channels.email import threading
 from parley.channels.email.smtp import build_email, send_email
 from parley.config import Settings
+from parley.models import StoredFile
 from parley.models.enums import DeliveryStatus, IdentityKind, MessageRole
 
 MAX_REFERENCES = 10
@@ -33,8 +35,9 @@ class EmailSender:
         self.settings = settings
 
     async def send(self, delivery: Delivery) -> SendResult:
+        files = await delivery.files()
         try:
-            message = compose(delivery)
+            message = compose(delivery, files)
         except (MessageError, ValueError, TypeError) as exc:
             raise PermanentFailure(f"could not build the email: {exc}") from exc
         return SendResult(await send_email(delivery.settings, message), DeliveryStatus.sent)
@@ -80,7 +83,7 @@ def subject(delivery: Delivery) -> str:
     return base if base[:3].lower() == "re:" else f"Re: {base}"
 
 
-def compose(delivery: Delivery) -> Any:
+def compose(delivery: Delivery, files: Sequence[StoredFile] = ()) -> Any:
     channel, interaction, message = delivery.channel, delivery.interaction, delivery.message
     settings = delivery.settings
     address = str(channel.config.get("from") or channel.config.get("address") or "")
@@ -102,5 +105,5 @@ def compose(delivery: Delivery) -> Any:
         references=references,
         message_id=threading.outgoing_message_id(message.id, settings.email_domain),
         headers={"Auto-Submitted": "auto-replied"} if automatic else {},
-        attachments=[(f.filename, f.content_type, f.data) for f in delivery.extra.get("files", ())],
+        attachments=[(f.filename, f.content_type, f.data) for f in files],
     )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley.actions.contacts import contact_by_identity
 from parley.errors import NotFound
+from parley.files import stored_attachments
 from parley.models import Channel, Interaction, Message, ThreadKey
 from parley.models.enums import IdentityKind, MessageKind, MessageRole
 from parley.schemas.interactions import MessageRead
@@ -121,8 +122,7 @@ def visitor_view(message: dict[str, Any]) -> dict[str, Any] | None:
                 "content_type": str(a.get("content_type") or "application/octet-stream"),
                 "size": int(a.get("size") or 0),
             }
-            for a in message.get("attachments") or ()
-            if isinstance(a, dict) and a.get("storage_key")
+            for a in stored_attachments(message.get("attachments"))
         ],
     }
 

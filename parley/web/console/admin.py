@@ -17,11 +17,11 @@ from sqlalchemy import select
 from parley import clock
 from parley.api.deps import services
 from parley.flows.store import latest_versions
-from parley.models import ApiKey, Channel, Queue
+from parley.models import Channel, Queue
 from parley.models.enums import Role
 from parley.queries import canned_replies as canned
 from parley.queries.board import agent_reads, queue_metrics
-from parley.queries.directory import user_reads
+from parley.queries.directory import api_keys_of, user_reads
 from parley.schemas.flows import ChannelRead, FlowRead
 from parley.schemas.routing import QueueMetrics
 from parley.web.console.channel_fields import CHOICES
@@ -182,12 +182,7 @@ async def api_keys_page(request: Request) -> Response:
     if (refused := _admin_only(request, who, "API keys")) is not None:
         return refused
     async with services(request).db.transaction() as session:
-        rows = await session.execute(
-            select(ApiKey)
-            .where(ApiKey.organization_id == who.actor.organization_id)
-            .order_by(ApiKey.created_at.desc())
-        )
-        keys = list(rows.scalars())
+        keys = await api_keys_of(session, who.actor.organization_id)
     return render(
         request,
         "console/api_keys.html",

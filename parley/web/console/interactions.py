@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from parley.api.deps import services
 from parley.errors import NotFound
+from parley.queries.canned_replies import canned_replies
 from parley.web.console import views
 from parley.web.console.common import not_found, render, sign_in_first, viewer
 
@@ -44,7 +45,7 @@ async def interaction_page(request: Request, number: int) -> Response:
         async with services(request).db.transaction() as session:
             iid = await views.find_interaction(session, actor=who.actor, number=number)
             view = await views.interaction_view(session, actor=who.actor, interaction_id=iid)
-            canned = await views.canned_replies(session, who.actor.organization_id)
+            canned = await canned_replies(session, who.actor.organization_id)
     except NotFound:
         return not_found(request, who, f"Interaction #{number}")
     return render(

@@ -34,9 +34,8 @@ from parley.models import (
     User,
 )
 from parley.models.enums import CommunicationType, ScheduledStatus, State
-from parley.queries import canned_replies as canned_query
 from parley.queries import interactions as q
-from parley.queries.scheduled import scheduled_for
+from parley.queries.scheduled import scheduled_on
 from parley.schemas.interactions import InteractionRead
 from parley.web.console import facts
 from parley.web.console.common import readable_time
@@ -344,9 +343,7 @@ async def interaction_view(
         ai=facts.usage_facts(read, await _ai_agent_name(session, actor.organization_id, read)),
         analytics=facts.analytics_facts(read),
         metadata=metadata,
-        scheduled=await scheduled_for(
-            session, actor=actor, interaction_id=read.id, statuses=[ScheduledStatus.scheduled]
-        ),
+        scheduled=await scheduled_on(session, interaction, [ScheduledStatus.scheduled]),
     )
 
 
@@ -382,12 +379,6 @@ async def messages_after(
     )
     rows = await q.messages_of(session, interaction)
     return [MessageView(m, clean_email_html(m.html)) for m in rows if m.seq > after_seq]
-
-
-async def canned_replies(session: AsyncSession, organization_id: uuid.UUID) -> list[dict[str, str]]:
-    """The organization's canned replies (``settings.canned_replies``: a list of title + text,
-    edited at /console/canned-replies)."""
-    return await canned_query.canned_replies(session, organization_id)
 
 
 COMMUNICATION_TYPES = [c.value for c in CommunicationType]
